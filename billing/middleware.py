@@ -1,0 +1,11 @@
+"""Usage metering for /v1 (filled in by the billing issue)."""
+
+from __future__ import annotations
+
+
+class MeteringMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)

@@ -1,0 +1,1 @@
+"""Billing models (usage rollups, plans, invoices) land with the billing issue."""

@@ -1,0 +1,1 @@
+"""Webhook models land with the webhooks issue."""
