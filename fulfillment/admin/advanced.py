@@ -1,0 +1,1 @@
+"""Admin for advanced (see the issue that owns it)."""

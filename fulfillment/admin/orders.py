@@ -1,0 +1,1 @@
+"""Admin for orders (see the issue that owns it)."""

@@ -1,0 +1,1 @@
+"""Admin for shipments (see the issue that owns it)."""

@@ -1,0 +1,3 @@
+"""/v1 adjustments endpoints."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/v1 inventory endpoints."""
+
+urlpatterns: list = []

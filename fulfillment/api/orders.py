@@ -1,0 +1,3 @@
+"""/v1 orders endpoints."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/v1 products endpoints."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/v1 sandbox endpoints."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""/v1 shipments endpoints."""
+
+urlpatterns: list = []

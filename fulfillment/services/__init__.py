@@ -1,0 +1,1 @@
+"""Every write the warehouse business knows, one module per area. Keyword-only, tenant first."""
