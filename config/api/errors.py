@@ -170,13 +170,20 @@ _DRF_CODE_MAP = {
 }
 
 
+def _child_path(path: str, key) -> str:
+    # ListField reports child errors keyed by integer index; render them as items[1].
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
 def first_field_error(detail, path: str = "") -> tuple[str | None, str, str]:
     """Walk DRF's nested error detail to the first leaf: (field path, code, message)."""
     if isinstance(detail, dict):
         for key, value in detail.items():
             if key == api_settings.NON_FIELD_ERRORS_KEY:
                 return first_field_error(value, path)
-            return first_field_error(value, f"{path}.{key}" if path else str(key))
+            return first_field_error(value, _child_path(path, key))
     if isinstance(detail, list):
         # A list of errors for one field is [ErrorDetail, ...]; a list of child
         # objects is [{}, {...}], where empty entries are children without errors.
@@ -194,7 +201,7 @@ def all_field_errors(detail, path: str = "") -> list[dict]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            child = path if key == api_settings.NON_FIELD_ERRORS_KEY else (f"{path}.{key}" if path else str(key))
+            child = path if key == api_settings.NON_FIELD_ERRORS_KEY else _child_path(path, key)
             out.extend(all_field_errors(value, child))
         return out
     if isinstance(detail, list):
