@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from django.urls import include, path, re_path
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api.views import unknown_route
 
 
+class SchemaJsonRenderer(OpenApiJsonRenderer):
+    media_type = "application/json"
+
+
 class SchemaView(SpectacularAPIView):
+    """GET /v1/openapi.json — always JSON, whatever the Accept header asks for."""
+
     api_public = True
+    renderer_classes = [SchemaJsonRenderer]
 
 
 class DocsView(SpectacularSwaggerView):

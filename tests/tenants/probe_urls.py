@@ -12,9 +12,7 @@ class ProbeInput(serializers.Serializer):
     sku = KeyField()
     note = LineField(required=False)
     at = UtcDateTimeField(required=False)
-    lines = serializers.ListField(
-        child=serializers.DictField(child=KeyField()), required=False, allow_empty=True
-    )
+    lines = serializers.ListField(child=serializers.DictField(child=KeyField()), required=False, allow_empty=True)
 
 
 class ProbeView(ApiView):

@@ -1,0 +1,62 @@
+"""Health endpoint and production settings."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_ok_without_auth(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["database"] is True
+
+
+def test_healthz_503_when_broker_unreachable(client, settings):
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    from config.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url = previous
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": True, "broker": False}
+
+
+def _manage(*args, env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_refuses_insecure_default_secret_key():
+    result = _manage("check", env_overrides={"DEBUG": "0"})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={
+            "DEBUG": "0",
+            "SECRET_KEY": "x9!" * 20 + "production-grade-secret-key-material",
+            "ALLOWED_HOSTS": "api.example.com",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
