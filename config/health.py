@@ -23,7 +23,7 @@ def _broker_ok() -> bool | None:
     try:
         from config.celery import app
 
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:  # noqa: BLE001

@@ -11,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,6 +23,17 @@ from tenants.management.commands.seed_demo import DEMO_ADMIN, DEMO_OWNER
 from tenants.models import ApiConnection, Tenant
 
 DEMO_CONNECTION_NAME = "Demo ERP (sandbox)"
+
+
+def _wait_until_serving(url: str, timeout: float) -> None:
+    """Print the banner only once the server answers, so it is the last thing on screen."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - our own loopback URL
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
 
 
 class Command(BaseCommand):
@@ -55,7 +68,7 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     "",
-                    "Fulfillment portal is starting.",
+                    "Fulfillment portal is running.",
                     f"  Portal:       {base}/  (client login: {DEMO_OWNER[0]} / {DEMO_OWNER[1]})",
                     f"  Admin:        {base}/admin/  (staff login: {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]})",
                     f"  API docs:     {base}/v1/docs",
@@ -93,6 +106,7 @@ class Command(BaseCommand):
             self.stdout.write("Stopped.")
 
     def _demo_key(self) -> str:
+        """A fresh key for the demo sandbox connection; earlier demo keys stop working now."""
         tenant = Tenant.objects.get(slug="demo")
         connection = ApiConnection.objects.filter(
             tenant=tenant, environment="sandbox", name=DEMO_CONNECTION_NAME, status=ApiConnection.Status.ACTIVE
