@@ -59,6 +59,9 @@ class Order(TenantScopedModel, ChangeTrackedModel):
     created_by_connection = models.ForeignKey(
         ApiConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    create_request_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the create payload: a repeated create is recognised by it."
+    )
 
     class Meta:
         constraints = [
