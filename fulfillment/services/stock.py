@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from fulfillment.errors import StockInvariantViolated
@@ -39,23 +40,28 @@ class StockDelta:
 def stock_cells_lock(
     *, tenant: Tenant, environment: str, cells: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], StockLevel]:
-    """Create missing cells, then lock them all in id order. Returns {(product_id, warehouse_id): StockLevel}."""
+    """Create missing cells, then lock them all in id order. Returns {(product_id, warehouse_id): StockLevel}.
+
+    Only cells that do not exist yet are inserted: an INSERT … ON CONFLICT on a
+    cell another transaction has just created would wait outside the id order
+    and could deadlock. Exactly the requested cells are locked, nothing more.
+    """
     cells = sorted(set(cells))
     if not cells:
         return {}
-    StockLevel.objects.bulk_create(
-        [StockLevel(tenant=tenant, environment=environment, product_id=p, warehouse_id=w) for p, w in cells],
-        ignore_conflicts=True,
-    )
-    product_ids = {p for p, _ in cells}
-    warehouse_ids = {w for _, w in cells}
-    rows = (
-        StockLevel.objects.select_for_update()
-        .filter(tenant=tenant, environment=environment, product_id__in=product_ids, warehouse_id__in=warehouse_ids)
-        .order_by("id")
-    )
-    wanted = set(cells)
-    return {(r.product_id, r.warehouse_id): r for r in rows if (r.product_id, r.warehouse_id) in wanted}
+    exact = Q()
+    for product_id, warehouse_id in cells:
+        exact |= Q(product_id=product_id, warehouse_id=warehouse_id)
+    scoped = StockLevel.objects.filter(exact, tenant=tenant, environment=environment)
+    existing = set(scoped.values_list("product_id", "warehouse_id"))
+    missing = [cell for cell in cells if cell not in existing]
+    if missing:
+        StockLevel.objects.bulk_create(
+            [StockLevel(tenant=tenant, environment=environment, product_id=p, warehouse_id=w) for p, w in missing],
+            ignore_conflicts=True,
+        )
+    rows = scoped.select_for_update(of=("self",)).order_by("id")
+    return {(r.product_id, r.warehouse_id): r for r in rows}
 
 
 def stock_apply(
@@ -145,7 +151,19 @@ def stock_apply(
     )
     StockMovement.objects.bulk_create(movements)
     inventory_records_touch(tenant=tenant, environment=environment, product_ids={p for p, _ in merged}, now=now)
+    inventory_updated_emit(tenant=tenant, environment=environment, product_ids={p for p, _ in merged})
     return cells
+
+
+def inventory_updated_emit(*, tenant: Tenant, environment: str, product_ids: set[int]) -> None:
+    """Emit `inventory.updated` once per product whose stock changed, with the §3 object (two queries in all)."""
+    # Imported here: the webhooks app renders fulfillment objects, so a module-level import could cycle.
+    from fulfillment.presenters.inventory import inventory_data
+    from fulfillment.selectors.inventory import inventory_records_for_products
+    from webhooks.services import event_emit
+
+    for record in inventory_records_for_products(tenant=tenant, environment=environment, product_ids=product_ids):
+        event_emit(tenant=tenant, environment=environment, event_type="inventory.updated", data=inventory_data(record))
 
 
 def inventory_records_touch(*, tenant: Tenant, environment: str, product_ids: set[int], now=None) -> None:
