@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from fulfillment.api import adjustments, inbound, inventory, orders, products, returns, sandbox, shipments
+from fulfillment.api import (
+    adjustments,
+    inbound,
+    inventory,
+    orders,
+    products,
+    returns,
+    sandbox,
+    sandbox_advanced,
+    shipments,
+)
 from fulfillment.api.reference import ShippingMethodListView, WarehouseListView
 
 urlpatterns = [
@@ -13,6 +23,7 @@ urlpatterns = [
     *shipments.urlpatterns,
     *inventory.urlpatterns,
     *sandbox.urlpatterns,
+    *sandbox_advanced.urlpatterns,
     *inbound.urlpatterns,
     *adjustments.urlpatterns,
     *returns.urlpatterns,
