@@ -11,3 +11,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("tenants.portal.urls")),
 ]
+
+# Portal-styled error pages; /v1 paths keep the JSON envelope (see tenants/portal/views/errors.py).
+handler400 = "tenants.portal.views.errors.bad_request"
+handler403 = "tenants.portal.views.errors.permission_denied"
+handler404 = "tenants.portal.views.errors.page_not_found"
+handler500 = "tenants.portal.views.errors.server_error"

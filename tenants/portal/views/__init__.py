@@ -1,0 +1,1 @@
+"""Portal views, one module per area. Every view is wrapped by access.portal_view(capability)."""
