@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 export DEBUG ?= 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint format bench migrations-check clean
+.PHONY: install run test lint format bench load clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ format: install
 
 bench: install
 	$(BIN)/python -m benchmarks.run
+
+load: install
+	$(BIN)/python -m benchmarks.load
 
 clean:
 	rm -rf var/ .pytest_cache

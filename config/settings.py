@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"portal": "tenants.portal.templatetags"},
         },
     },
 ]
@@ -148,6 +149,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "portal:login"
+CSRF_FAILURE_VIEW = "tenants.portal.views.errors.csrf_failure"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
 # --- Shared services -------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -166,6 +169,8 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        # Worker control messages (pidbox) would otherwise land in ./control in the working directory.
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):
@@ -210,7 +215,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # Products: weight.unit and dimensions.unit are two different "unit" enums.
+        "WeightUnitEnum": "fulfillment.models.catalog.WeightUnit",
+        "DimensionUnitEnum": "fulfillment.models.catalog.DimensionUnit",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.add_common_error_responses",
@@ -238,8 +247,26 @@ INVENTORY_FULL_POLL_MIN_INTERVAL_LIVE = timedelta(seconds=env_int("INVENTORY_FUL
 INVENTORY_FULL_POLL_MIN_INTERVAL_SANDBOX = timedelta(0)
 
 # Webhooks
-WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# Private/loopback targets are refused (SSRF) unless allowed; DEBUG (make run, tests) allows them
+# so a receiver on the local machine works, production does not.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
 WEBHOOK_DISABLE_AFTER_FAILING_DAYS = env_int("WEBHOOK_DISABLE_AFTER_FAILING_DAYS", 5)
+WEBHOOK_REQUIRE_HTTPS_LIVE = env_bool("WEBHOOK_REQUIRE_HTTPS_LIVE", not DEBUG)
+# Fernet key (urlsafe base64 of 32 bytes) for signing secrets at rest; empty = derived from SECRET_KEY.
+WEBHOOK_SECRET_ENCRYPTION_KEY = os.environ.get("WEBHOOK_SECRET_ENCRYPTION_KEY", "")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+# Delays after the 1st, 2nd, … failed attempt; the last one repeats until the retry window closes.
+WEBHOOK_RETRY_SCHEDULE = (10, 60, 300, 1800, 3600)
+WEBHOOK_RETRY_WINDOW = timedelta(hours=env_int("WEBHOOK_RETRY_WINDOW_HOURS", 24))
+WEBHOOK_SECRET_ROLL_OVERLAP = timedelta(hours=24)
+# A claimed delivery is invisible to other dispatchers this long; a killed worker's claim lapses after it.
+WEBHOOK_CLAIM_LEASE_SECONDS = env_int("WEBHOOK_CLAIM_LEASE_SECONDS", 60)
+WEBHOOK_DISPATCH_BATCH_SIZE = env_int("WEBHOOK_DISPATCH_BATCH_SIZE", 16)
+WEBHOOK_DISPATCH_CONCURRENCY = env_int("WEBHOOK_DISPATCH_CONCURRENCY", 8)
+WEBHOOK_DISPATCH_PER_ENDPOINT = env_int("WEBHOOK_DISPATCH_PER_ENDPOINT", 4)
+WEBHOOK_EVENT_RETENTION_DAYS = env_int("WEBHOOK_EVENT_RETENTION_DAYS", 30)
+WEBHOOK_REPLAY_MAX_EVENTS = env_int("WEBHOOK_REPLAY_MAX_EVENTS", 10000)
+WEBHOOK_MAX_ENDPOINTS_PER_ENVIRONMENT = env_int("WEBHOOK_MAX_ENDPOINTS_PER_ENVIRONMENT", 20)
 
 # Billing (operator policy: weekly connection fee incl. 1 GB/month, 225 CAD per extra GB).
 BILLING_CURRENCY = os.environ.get("BILLING_CURRENCY", "CAD")
@@ -248,6 +275,15 @@ BILLING_INCLUDED_BYTES_PER_MONTH = env_int("BILLING_INCLUDED_BYTES_PER_MONTH", 1
 BILLING_OVERAGE_PRICE_PER_GB = Decimal(os.environ.get("BILLING_OVERAGE_PRICE_PER_GB", "225.00"))
 BILLING_NIGHTLY_HOUR_UTC = env_int("BILLING_NIGHTLY_HOUR_UTC", 2)
 METERING_ENABLED = env_bool("METERING_ENABLED", True)
+# Embedded mode only: how often the web process's own thread flushes its in-process buffer (0 = never).
+METERING_LOCAL_FLUSH_SECONDS = env_int("METERING_LOCAL_FLUSH_SECONDS", 60)
+REQUEST_LOG_MAX_ENTRIES = env_int("REQUEST_LOG_MAX_ENTRIES", 500)
+REQUEST_LOG_MAX_AGE_SECONDS = env_int("REQUEST_LOG_MAX_AGE_SECONDS", 7 * 24 * 3600)
+BILLING_PAYMENT_TERMS_DAYS = env_int("BILLING_PAYMENT_TERMS_DAYS", 30)
+# Suspend a tenant whose issued invoice is this many days past due (unset = never automatically).
+BILLING_AUTO_SUSPEND_OVERDUE_DAYS = (
+    env_int("BILLING_AUTO_SUSPEND_OVERDUE_DAYS", 0) if os.environ.get("BILLING_AUTO_SUSPEND_OVERDUE_DAYS") else None
+)
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",

@@ -167,6 +167,9 @@ _DRF_CODE_MAP = {
     "max_string_length": "out_of_range",
     "does_not_exist": "not_found",
     "unique": "duplicate",
+    "naive": "invalid_datetime",
+    "negative": "out_of_range",
+    "precision": "invalid_decimal",
 }
 
 
