@@ -88,8 +88,15 @@ class RateLimitMiddleware:
         request.rate_limit_verdict = verdict
         request.rate_limit_group = group
         if not verdict.allowed:
-            if verdict.remaining == 0 and not getattr(request, "_rate_limit_event_recorded", False):
-                _record_first_refusal(scope, group, verdict)
+            if verdict.is_first_refusal:
+                # One policy event per connection, group and window, decided by the shared atomic counter.
+                policy_event_record(
+                    tenant=scope.tenant,
+                    connection=scope.connection,
+                    kind=PolicyEvent.Kind.RATE_LIMITED,
+                    group=group,
+                    limit=verdict.limit,
+                )
             error = RateLimited(
                 f"Rate limit of {verdict.limit} requests per minute for the '{group}' group reached.",
                 retry_after=verdict.retry_after,
@@ -98,23 +105,3 @@ class RateLimitMiddleware:
             request.api_error_code = error.code
             return error_response(error, request)
         return None
-
-
-_recorded_windows: set[tuple[int, str, int]] = set()
-
-
-def _record_first_refusal(scope, group, verdict) -> None:
-    """One policy event per connection, group and window — not one per refused request."""
-    key = (scope.connection.pk, group, verdict.reset_at)
-    if key in _recorded_windows:
-        return
-    if len(_recorded_windows) > 10_000:
-        _recorded_windows.clear()
-    _recorded_windows.add(key)
-    policy_event_record(
-        tenant=scope.tenant,
-        connection=scope.connection,
-        kind=PolicyEvent.Kind.RATE_LIMITED,
-        group=group,
-        limit=verdict.limit,
-    )

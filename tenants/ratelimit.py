@@ -38,6 +38,12 @@ class Verdict:
     remaining: int
     reset_at: int  # unix seconds when the window ends
     window: int
+    count: int = 0  # this request's position in the window (0 when the store was unavailable)
+
+    @property
+    def is_first_refusal(self) -> bool:
+        """Exactly one request per connection, group and window is the first one over the limit."""
+        return self.count == self.limit + 1
 
     @property
     def retry_after(self) -> int:
@@ -102,4 +108,4 @@ def hit(*, connection_id: int, group: str, limit: int, window: int | None = None
     except Exception:
         logger.warning("rate-limit store unavailable; failing open", exc_info=True)
         return Verdict(True, limit, limit, reset_at, window)
-    return Verdict(count <= limit, limit, max(0, limit - count), reset_at, window)
+    return Verdict(count <= limit, limit, max(0, limit - count), reset_at, window, count)
