@@ -47,6 +47,7 @@ class InboundOut(serializers.Serializer):
     id = serializers.CharField()
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=InboundStatus.values)
+    version = serializers.IntegerField(help_text="Moves on every change; keep the highest you have seen.")
     received_at = serializers.CharField(allow_null=True)
     warehouse_id = serializers.CharField()
     expected_at = serializers.DateField(allow_null=True)

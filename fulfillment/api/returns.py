@@ -48,6 +48,7 @@ class ReturnOut(serializers.Serializer):
     order_number = serializers.CharField(allow_null=True)
     rma = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=ReturnStatus.values)
+    version = serializers.IntegerField(help_text="Moves on every change; keep the highest you have seen.")
     received_at = serializers.CharField(allow_null=True)
     processed_at = serializers.CharField(allow_null=True)
     warehouse_id = serializers.CharField()

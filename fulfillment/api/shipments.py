@@ -63,6 +63,7 @@ class ShipmentOut(serializers.Serializer):
     updated_at = serializers.CharField()
     cost = ShipmentCostOut(allow_null=True)
     voided = serializers.BooleanField()
+    version = serializers.IntegerField(help_text="Moves on every change; keep the highest you have seen.")
     parcels = ParcelOut(many=True)
     items = ShipmentItemOut(many=True)
 

@@ -43,6 +43,10 @@ class InboundShipment(TenantScopedModel, ChangeTrackedModel):
         ApiConnection, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    version = models.PositiveIntegerField(
+        default=1, help_text="Moves on every change, so a webhook receiver can discard a stale delivery."
+    )
+
     class Meta:
         verbose_name = "inbound shipment (ASN)"
         constraints = [

@@ -36,6 +36,9 @@ class Shipment(TenantScopedModel, ChangeTrackedModel):
     voided = models.BooleanField(default=False)
     voided_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Moves on every change, so a webhook receiver can discard a stale delivery."
+    )
 
     class Meta:
         indexes = [

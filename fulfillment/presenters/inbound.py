@@ -25,6 +25,7 @@ def inbound_data(inbound) -> dict:
         "id": inbound.public_id,
         "reference": inbound.reference,
         "status": inbound.status,
+        "version": inbound.version,
         "received_at": format_datetime(inbound.received_at) if inbound.received_at else None,
         "warehouse_id": inbound.warehouse.public_id,
         "expected_at": inbound.expected_at.isoformat() if inbound.expected_at else None,

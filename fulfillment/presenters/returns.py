@@ -30,6 +30,7 @@ def return_data(ret) -> dict:
         "order_number": ret.order_number or None,
         "rma": ret.rma,
         "status": ret.status,
+        "version": ret.version,
         "received_at": format_datetime(ret.received_at) if ret.received_at else None,
         "processed_at": format_datetime(ret.processed_at) if ret.processed_at else None,
         "warehouse_id": ret.warehouse.public_id,

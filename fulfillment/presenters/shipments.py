@@ -46,6 +46,7 @@ def shipment_data(shipment) -> dict:
         "updated_at": format_datetime(shipment.updated_at),
         "cost": money(shipment.cost_amount, shipment.cost_currency),
         "voided": shipment.voided,
+        "version": shipment.version,
         "parcels": [parcel_data(p) for p in shipment.parcels.all()],
         "items": [{"sku": i.sku, "quantity": i.quantity} for i in shipment.items.all()],
     }

@@ -311,7 +311,8 @@ def inbound_receive(
         )
         inbound.status = InboundStatus.RECEIVED if closes else InboundStatus.PARTIALLY_RECEIVED
         inbound.received_at = now
-        inbound.save(update_fields=["status", "received_at", "updated_at"])
+        inbound.version += 1
+        inbound.save(update_fields=["status", "received_at", "version", "updated_at"])
         _emit(tenant=tenant, environment=environment, inbound=inbound)
         backorders_allocate_after(
             tenant=tenant, environment=environment, warehouse=inbound.warehouse, product_ids=received_products
@@ -353,5 +354,6 @@ def inbound_cancel(*, tenant: Tenant, environment: str, inbound: InboundShipment
         )
         inbound.status = InboundStatus.CANCELLED
         inbound.cancelled_at = timezone.now()
-        inbound.save(update_fields=["status", "cancelled_at", "updated_at"])
+        inbound.version += 1
+        inbound.save(update_fields=["status", "cancelled_at", "version", "updated_at"])
     return inbound

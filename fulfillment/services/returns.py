@@ -260,7 +260,8 @@ def return_receive(
         ret.received_at = timezone.now()
         if note:
             ret.note = note
-        ret.save(update_fields=["status", "received_at", "note", "updated_at"])
+        ret.version += 1
+        ret.save(update_fields=["status", "received_at", "note", "version", "updated_at"])
         _emit_received(tenant=tenant, environment=environment, ret=ret)
         backorders_allocate_after(
             tenant=tenant, environment=environment, warehouse=ret.warehouse, product_ids=restocked_products
@@ -317,7 +318,8 @@ def return_process(*, tenant: Tenant, environment: str, ret: Return, actor: str 
             )
         ret.status = ReturnStatus.PROCESSED
         ret.processed_at = timezone.now()
-        ret.save(update_fields=["status", "processed_at", "updated_at"])
+        ret.version += 1
+        ret.save(update_fields=["status", "processed_at", "version", "updated_at"])
     return ret
 
 

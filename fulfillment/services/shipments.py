@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from config.api.errors import Conflict, NotFound, ValidationFailed
@@ -110,6 +111,13 @@ def shipment_fresh(shipment_id: int) -> Shipment:
 
 
 def _emit(shipment: Shipment, event_type: str) -> Shipment:
+    """Re-read the shipment after a change and write its event; every update also moves `version`.
+
+    Changes to one shipment are serialised by its row lock, so versions follow commit order and a
+    receiver that gets deliveries out of order can keep the highest version it has seen.
+    """
+    if event_type == "shipment.updated":
+        Shipment.objects.filter(pk=shipment.pk).update(version=F("version") + 1)
     fresh = shipment_fresh(shipment.pk)
     event_emit(tenant=fresh.tenant, environment=fresh.environment, event_type=event_type, data=shipment_data(fresh))
     return fresh

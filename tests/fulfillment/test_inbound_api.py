@@ -247,6 +247,8 @@ def test_two_partial_receipts_then_final(sandbox, tenant, catalogue, events):
     }
     assert_ledger_matches_stock(tenant, "sandbox")
     assert InboundReceipt.objects.filter(inbound__public_id=asn["id"]).count() == 3
+    # Each receipt moves the version, so a receiver can discard a delivery that arrives late.
+    assert [e["version"] for e in events.of("inbound.received")] == [2, 3, 4]
     assert [e["status"] for e in events.of("inbound.received")] == [
         "partially_received",
         "partially_received",

@@ -80,6 +80,7 @@ def test_list_returns_the_blueprint_shape_field_for_field(sandbox, tenant):
             "updated_at": fmt(shipment.updated_at),
             "cost": {"amount": "12.40", "currency": "AUD"},
             "voided": False,
+            "version": 1,
             "parcels": [
                 {
                     "tracking_number": f"AP{shipment.order.pk:06d}0AU",

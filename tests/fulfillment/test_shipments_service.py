@@ -305,6 +305,8 @@ def test_status_updates_follow_the_carrier_lifecycle(tenant, auspost, events):
         "out_for_delivery",
         "delivered",
     ]
+    # Each update carries a higher version, so a receiver can drop a stale one that arrives late.
+    assert [d["version"] for d in events.of("shipment.updated")] == [2, 3, 4, 5]
     assert Shipment.objects.get(pk=shipment.pk).delivered_at is not None
 
     with pytest.raises(Conflict) as exc:
