@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
 from rest_framework import serializers
 
 
@@ -35,6 +35,14 @@ class PaginationSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Store and pass as ?cursor= on your next poll to receive exactly what changed since this page.",
     )
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone; only rows changed since."),
+    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page (next_cursor or resume_cursor)."),
+    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+]
+"""The query parameters every list accepts (config/api/pagination.py); add a resource's filters after them."""
 
 
 def paginated(serializer_class, name: str):

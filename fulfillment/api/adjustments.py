@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from config.api.fields import KeyField
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment.models import AdjustmentReason
 from fulfillment.presenters.adjustments import adjustment_data
@@ -32,9 +32,7 @@ class AdjustmentOut(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page (next_cursor or resume_cursor)."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
     OpenApiParameter("sku", str, description="Only adjustments of this SKU."),
     OpenApiParameter("warehouse_id", str, description="Only adjustments at this warehouse."),
     OpenApiParameter("reason", str, enum=AdjustmentReason.values, description="Only adjustments with this reason."),

@@ -15,7 +15,7 @@ from config.api.errors import NotFound
 from config.api.fields import KeyField
 from config.api.pagination import parse_limit
 from config.api.renderers import format_datetime
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment.models import Product
 from fulfillment.presenters.inventory import inventory_data
@@ -46,9 +46,7 @@ class InventoryOut(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page (next_cursor or resume_cursor)."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
     OpenApiParameter("sku", str, description="Only this SKU (never limited by the full-scan policy)."),
     OpenApiParameter("warehouse_id", str, description="Only this warehouse's numbers (e.g. wh_syd_1)."),
 ]

@@ -17,7 +17,7 @@ from config.api.fields import (
     PositiveQuantityField,
     UtcDateTimeField,
 )
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment.api.products import AmountField
 from fulfillment.api.shipments import ShipmentOut
@@ -162,9 +162,7 @@ class OrderOut(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
     OpenApiParameter("status", str, enum=OrderStatus.values),
     OpenApiParameter("order_number", str),
     OpenApiParameter("reference", str),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from config.api.fields import CurrencyField, DecimalStringField, KeyField, LineField
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment.models import DimensionUnit, WeightUnit
 from fulfillment.presenters.products import product_data
@@ -18,9 +18,7 @@ from fulfillment.selectors.products import product_get, product_list
 from fulfillment.services.products import product_create, product_delete, product_update
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
 ]
 
 

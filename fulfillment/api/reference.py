@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment import selectors
-
-LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
-]
 
 
 class AddressOut(serializers.Serializer):
@@ -70,7 +64,7 @@ class WarehouseListView(ApiView):
     rate_limit_group = "high"
 
     @extend_schema(
-        operation_id="warehouses_list", parameters=LIST_PARAMETERS, responses=paginated(WarehouseOut, "WarehouseList")
+        operation_id="warehouses_list", parameters=PAGE_PARAMETERS, responses=paginated(WarehouseOut, "WarehouseList")
     )
     def get(self, request):
         return self.paginated(
@@ -83,7 +77,7 @@ class ShippingMethodListView(ApiView):
 
     @extend_schema(
         operation_id="shipping_methods_list",
-        parameters=LIST_PARAMETERS,
+        parameters=PAGE_PARAMETERS,
         responses=paginated(ShippingMethodOut, "ShippingMethodList"),
     )
     def get(self, request):

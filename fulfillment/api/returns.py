@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from config.api.fields import KeyField, PositiveQuantityField
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment.idempotency import HEADER, idempotent
 from fulfillment.models import ReturnCondition, ReturnStatus
@@ -58,9 +58,7 @@ class ReturnOut(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page (next_cursor or resume_cursor)."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
     OpenApiParameter("status", str, enum=ReturnStatus.values, description="Only returns in this status."),
 ]
 IDEMPOTENCY_PARAMETER = OpenApiParameter(

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from config.api.errors import NotFound
 from config.api.fields import KeyField
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from fulfillment.models import ShipmentStatus
 from fulfillment.presenters.shipments import shipment_data
@@ -69,9 +69,7 @@ class ShipmentOut(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page (next_cursor or resume_cursor)."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
     OpenApiParameter("order_id", str, description="Only shipments of this order (ord_…)."),
     OpenApiParameter("status", str, enum=ShipmentStatus.values, description="Only shipments in this status."),
 ]

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 
 from config.api.errors import ValidationFailed
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from webhooks import selectors
 from webhooks.models import EVENT_TYPES
@@ -27,9 +27,7 @@ class EventOut(serializers.Serializer):
 
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page (next_cursor or resume_cursor)."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
     OpenApiParameter("type", str, description="Only these event types (comma-separated), e.g. shipment.created."),
 ]
 

@@ -7,14 +7,14 @@ key's webhooks receive sandbox events only, a live key's live events only.
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from config.api.errors import NotFound
 from config.api.fields import LineField, UtcDateTimeField
 from config.api.renderers import format_datetime
-from config.api.schema import paginated
+from config.api.schema import PAGE_PARAMETERS, paginated
 from config.api.views import ApiView
 from webhooks import selectors, services
 from webhooks.models import EVENT_TYPES, Delivery
@@ -94,9 +94,7 @@ class DeliveryOut(serializers.Serializer):
 ReplayOut = inline_serializer(name="WebhookReplayResult", fields={"replayed": serializers.IntegerField()})
 
 LIST_PARAMETERS = [
-    OpenApiParameter("updated_since", str, description="ISO-8601 date-time with timezone."),
-    OpenApiParameter("cursor", str, description="Opaque cursor from a previous page."),
-    OpenApiParameter("limit", int, description="Page size, 1–500 (default 100)."),
+    *PAGE_PARAMETERS,
 ]
 
 
