@@ -38,3 +38,13 @@ def test_production_refuses_insecure_default_secret_key():
     result = _manage("check", env_overrides={"DEBUG": "0"})
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_web_process_without_debug_refuses_the_insecure_default_key():
+    """gunicorn loads config/wsgi.py, which does not get manage.py's development default."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.wsgi"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
