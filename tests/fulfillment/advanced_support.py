@@ -11,7 +11,6 @@ from django.utils import timezone
 from fulfillment.models import (
     Order,
     OrderLine,
-    Product,
     Shipment,
     ShipmentItem,
     ShippingMethod,
@@ -20,27 +19,10 @@ from fulfillment.models import (
     Warehouse,
 )
 from fulfillment.services.stock import StockDelta, stock_apply
+from tests.factories import make_product
+from tests.factories import set_stock as add_stock
 
 _numbers = itertools.count(1)
-
-
-def make_product(tenant, environment: str, sku: str) -> Product:
-    product, _ = Product.objects.get_or_create(tenant=tenant, environment=environment, sku=sku)
-    return product
-
-
-def add_stock(tenant, environment: str, sku: str, on_hand: int, warehouse: str = "wh_syd_1") -> Product:
-    """Opening balance of a SKU at a warehouse."""
-    product = make_product(tenant, environment, sku)
-    wh = Warehouse.objects.get(public_id=warehouse)
-    with transaction.atomic():
-        stock_apply(
-            tenant=tenant,
-            environment=environment,
-            deltas=[StockDelta(product_id=product.pk, warehouse_id=wh.pk, on_hand=on_hand)],
-            reason=StockMovement.Reason.INITIAL,
-        )
-    return product
 
 
 def allocate(tenant, environment: str, sku: str, quantity: int, warehouse: str = "wh_syd_1") -> None:

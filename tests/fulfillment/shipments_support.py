@@ -7,29 +7,11 @@ import itertools
 import pytest
 from django.db import transaction
 
-from fulfillment.models import Order, OrderLine, Product, ShippingMethod, StockMovement, Warehouse
+from fulfillment.models import Order, OrderLine, ShippingMethod, StockMovement, Warehouse
 from fulfillment.services.stock import StockDelta, stock_apply, stock_cells_lock
+from tests.factories import make_product, set_stock  # noqa: F401 - re-exported for the tests
 
 _numbers = itertools.count(1)
-
-
-def make_product(tenant, environment: str, sku: str) -> Product:
-    product, _ = Product.objects.get_or_create(tenant=tenant, environment=environment, sku=sku)
-    return product
-
-
-def set_stock(tenant, environment: str, sku: str, on_hand: int, warehouse: str = "wh_syd_1") -> Product:
-    """Add `on_hand` units of a SKU at a warehouse (opening balance)."""
-    product = make_product(tenant, environment, sku)
-    wh = Warehouse.objects.get(public_id=warehouse)
-    with transaction.atomic():
-        stock_apply(
-            tenant=tenant,
-            environment=environment,
-            deltas=[StockDelta(product_id=product.pk, warehouse_id=wh.pk, on_hand=on_hand)],
-            reason=StockMovement.Reason.INITIAL,
-        )
-    return product
 
 
 def make_order(
