@@ -139,9 +139,12 @@ def test_read_only_key_gets_403_on_writes(tenant, reference_data, api_for):
     issued = make_connection(tenant, "sandbox", scope=ApiConnection.Scope.READ_ONLY)
     api = api_for(issued.key)
     assert api.get("/v1/warehouses").status_code == 200
-    response = api.post("/v1/warehouses", {})
+    response = api.post("/v1/products", {"sku": "READ-ONLY-TRY", "description": "should not exist"})
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_scope"
+    from fulfillment.models import Product
+
+    assert not Product.objects.filter(sku="READ-ONLY-TRY").exists()
 
 
 def test_last_used_written_at_most_once_a_minute(sandbox, django_assert_max_num_queries):
